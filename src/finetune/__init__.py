@@ -1,0 +1,1 @@
+"""Fine-tune pretrained text and image backbones with PyTorch Lightning and Hydra."""

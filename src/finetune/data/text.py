@@ -1,0 +1,175 @@
+"""Text classification data: tokenized once with ``datasets.map``, padded per batch."""
+
+import logging
+from collections.abc import Callable
+from typing import ClassVar
+
+import lightning as L
+from datasets import DatasetDict, Value
+from lightning.pytorch.utilities import rank_zero_info
+from torch.utils.data import DataLoader
+from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase
+
+from finetune.backbones.base import Modality
+from finetune.data.splits import LABELS, carve_missing_splits, label_names, subsample
+
+log = logging.getLogger(__name__)
+
+TRUNCATION_SIDES = ("right", "left")
+
+
+class TextClassificationDataModule(L.LightningDataModule):
+    """Single-text classification from any source that returns a ``datasets.DatasetDict``.
+
+    ``prepare_data`` loads and tokenizes once per node, which fills the ``datasets`` cache, and
+    ``setup`` repeats the same steps, which now read that cache, so a second run does not tokenize
+    again. Sequences are truncated to ``max_length`` and each batch is padded to its longest
+    sequence. Every batch carries ``labels``, whatever the label column is called.
+
+    Args:
+        dataset: called with no arguments to load the splits, for example `text_sources.imdb`.
+        preprocessor: the backbone's tokenizer.
+        text_column: column with the text.
+        label_column: column with the class, as integers, strings or a ``ClassLabel``.
+        label_names: class names for plain integer labels; ``ClassLabel`` and string labels name
+            themselves.
+        max_length: tokens kept per text, at most the tokenizer's ``model_max_length``.
+        truncation_side: ``right`` keeps the start of long texts, ``left`` keeps the end.
+        batch_size: training batch size per device.
+        eval_batch_size: validation and test batch size; defaults to ``batch_size``.
+        num_workers: DataLoader worker processes.
+        val_fraction: share of train carved as validation when the dataset has no such split.
+        test_fraction: share of train carved as test when the dataset has no such split.
+        max_train_samples: keep this many training examples at random; ``None`` keeps all.
+        max_val_samples: the same for validation.
+        max_test_samples: the same for test.
+        seed: seed for carving and subsampling, so every run sees the same examples.
+    """
+
+    modality: ClassVar[Modality] = "text"
+
+    def __init__(
+        self,
+        dataset: Callable[[], DatasetDict],
+        preprocessor: PreTrainedTokenizerBase,
+        text_column: str = "text",
+        label_column: str = "label",
+        label_names: list[str] | None = None,
+        max_length: int = 128,
+        truncation_side: str = "right",
+        batch_size: int = 32,
+        eval_batch_size: int | None = None,
+        num_workers: int = 0,
+        val_fraction: float = 0.1,
+        test_fraction: float = 0.1,
+        max_train_samples: int | None = None,
+        max_val_samples: int | None = None,
+        max_test_samples: int | None = None,
+        seed: int = 42,
+    ) -> None:
+        super().__init__()
+        if truncation_side not in TRUNCATION_SIDES:
+            raise ValueError(
+                f"Invalid data.truncation_side={truncation_side!r}. Choose one of {list(TRUNCATION_SIDES)}."
+            )
+        model_max_length = preprocessor.model_max_length
+        if max_length > model_max_length:
+            raise ValueError(
+                f"Invalid data.max_length={max_length}: the tokenizer accepts at most {model_max_length} "
+                f"tokens. Set data.max_length={model_max_length} or less."
+            )
+        self.load_dataset = dataset
+        self.tokenizer = preprocessor
+        self.text_column = text_column
+        self.label_column = label_column
+        self.configured_label_names = label_names
+        self.max_length = max_length
+        self.truncation_side = truncation_side
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size or batch_size
+        self.num_workers = num_workers
+        self.val_fraction = val_fraction
+        self.test_fraction = test_fraction
+        self.max_samples = {
+            "train": max_train_samples,
+            "validation": max_val_samples,
+            "test": max_test_samples,
+        }
+        self.seed = seed
+        self.collator = DataCollatorWithPadding(self.tokenizer)
+        self.splits: DatasetDict | None = None
+        self.label_names: list[str] = []
+
+    @property
+    def num_classes(self) -> int:
+        """Number of classes, known after `setup`."""
+        if not self.label_names:
+            raise RuntimeError("num_classes is known only after setup() has read the data.")
+        return len(self.label_names)
+
+    def prepare_data(self) -> None:
+        if self.splits is None:  # a later stage in the same process, such as test after fit
+            self._load_and_tokenize()
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.splits is not None:
+            return
+        self.splits = self._load_and_tokenize()
+        sizes = ", ".join(f"{split} {len(data)}" for split, data in self.splits.items())
+        rank_zero_info(f"Text data: {sizes} examples; {self.num_classes} classes {self.label_names}")
+
+    def _load_and_tokenize(self) -> DatasetDict:
+        dataset = self.load_dataset()
+        dataset = self._select_columns(dataset)
+        dataset = carve_missing_splits(dataset, self.val_fraction, self.test_fraction, self.seed)
+        self.label_names = label_names(dataset, self.configured_label_names)
+        dataset = DatasetDict(
+            {split: subsample(data, self.max_samples[split], self.seed) for split, data in dataset.items()}
+        )
+        self.tokenizer.truncation_side = self.truncation_side
+        return dataset.map(
+            self._tokenize,
+            batched=True,
+            remove_columns=[self.text_column],
+            desc=f"Tokenizing (max_length={self.max_length}, truncation {self.truncation_side})",
+        )
+
+    def _select_columns(self, dataset: DatasetDict) -> DatasetDict:
+        for split, data in dataset.items():
+            for column, key in ((self.text_column, "text_column"), (self.label_column, "label_column")):
+                if column not in data.column_names:
+                    raise ValueError(
+                        f"Missing column {column!r} in the {split!r} split; its columns are "
+                        f"{data.column_names}. Set data.{key} to one of them."
+                    )
+        dataset = dataset.select_columns([self.text_column, self.label_column])
+        if self.label_column != LABELS:
+            dataset = dataset.rename_column(self.label_column, LABELS)
+        feature = dataset["train"].features[LABELS]
+        if isinstance(feature, Value) and feature.dtype in ("string", "large_string"):
+            dataset = dataset.class_encode_column(LABELS)
+        return dataset
+
+    def _tokenize(self, examples: dict[str, list]) -> dict[str, list]:
+        return self.tokenizer(examples[self.text_column], truncation=True, max_length=self.max_length)
+
+    def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        if self.splits is None:
+            raise RuntimeError("Call setup() before asking for a DataLoader.")
+        return DataLoader(
+            self.splits[split],
+            batch_size=self.batch_size if shuffle else self.eval_batch_size,
+            shuffle=shuffle,
+            collate_fn=self.collator,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("validation", shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", shuffle=False)
