@@ -98,3 +98,13 @@ def test_help_lists_config_groups():
 
     assert "model: bert, minilm, resnet" in result.stdout
     assert "data: cifar10, fashion_mnist, image_folder, imdb, text_files" in result.stdout
+
+
+def test_experiment_overrides_model_and_data():
+    cfg = compose_train("experiment=bert_imdb_gpu")
+
+    check_config(cfg)
+
+    assert cfg.model.backbone.name == "bert-base-uncased"
+    assert cfg.data.max_length == 512
+    assert cfg.trainer.accelerator == "gpu"

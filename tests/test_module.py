@@ -135,3 +135,9 @@ def test_warmup_steps_from_ratio():
 def test_warmup_ratio_out_of_range_fails():
     with pytest.raises(ValueError, match=r"warmup_ratio=1.5"):
         warmup_steps(total_steps=250, warmup_ratio=1.5)
+
+
+def test_encoder_loads_in_train_mode(minilm_path):
+    backbone = HuggingFaceEncoder(minilm_path)
+
+    assert all(module.training for module in backbone.modules())

@@ -60,6 +60,7 @@ def test_text_run_writes_checkpoint_and_test_metric(tmp_path, imdb_rows):
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert 0.0 <= metrics["metrics"]["test/acc"] <= 1.0
+    assert "val/acc" in metrics["metrics"]
     assert Path(metrics["best_checkpoint"]).is_file()
     assert (run_dir / "checkpoints" / "last.ckpt").is_file()
     assert metrics["num_classes"] == 2

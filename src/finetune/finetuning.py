@@ -4,6 +4,7 @@ import logging
 
 import lightning as L
 from lightning.pytorch.callbacks import BaseFinetuning
+from torch.nn.modules.batchnorm import _BatchNorm
 from torch.optim import Optimizer
 
 log = logging.getLogger(__name__)
@@ -12,9 +13,9 @@ log = logging.getLogger(__name__)
 class FreezeBottomLayers(BaseFinetuning):
     """Freeze the backbone's first ``num_groups`` layer groups for the whole run.
 
-    The frozen groups get no gradient and no optimizer state. Because they sit at the input end,
-    autograd also skips the backward pass through them: freezing the embeddings and the first half
-    of a transformer's layers makes a training step about a third cheaper.
+    The frozen groups get no gradient and no optimizer state, and they are put in eval mode, so
+    their dropout is off and they act as a fixed feature extractor. Because they sit at the input
+    end, autograd also skips the backward pass through them, so each training step costs less.
 
     Example::
 
@@ -42,9 +43,18 @@ class FreezeBottomLayers(BaseFinetuning):
                 f"Invalid num_groups={self.num_groups} for FreezeBottomLayers: the backbone has "
                 f"{len(groups)} layer groups, so use a value from 0 to {len(groups) - 1}."
             )
-        self.freeze(groups[: self.num_groups], train_bn=self.train_bn)
+        frozen = groups[: self.num_groups]
+        self.freeze(frozen, train_bn=self.train_bn)
+        for group in frozen:
+            group.eval()
+            if self.train_bn:
+                for module in group.modules():
+                    if isinstance(module, _BatchNorm):
+                        module.train()
         log.info(
-            "Froze %d of %d backbone layer groups (callbacks.freeze.num_groups)", self.num_groups, len(groups)
+            "Froze %d of %d backbone layer groups in eval mode (callbacks.freeze.num_groups)",
+            self.num_groups,
+            len(groups),
         )
 
     def finetune_function(self, pl_module: L.LightningModule, epoch: int, optimizer: Optimizer) -> None:

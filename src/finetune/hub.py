@@ -22,13 +22,13 @@ def _is_offline_error(error: BaseException) -> bool:
     return False
 
 
-def load_from_hub(load: Callable[[str], T], name: str, what: str, alternative: str) -> T:
+def load_from_hub(load: Callable[[str], T], name: str, config_key: str, alternative: str) -> T:
     """Call ``load(name)`` and turn a missing connection into a `HubUnavailableError`.
 
     Args:
         load: a ``from_pretrained``-style loader, such as ``AutoModel.from_pretrained``.
         name: a Hub id or a local folder.
-        what: the config key that holds ``name``, for the message.
+        config_key: the config key that sets ``name``, for the message.
         alternative: an override that works without the Hub, for the message.
 
     Raises:
@@ -42,7 +42,7 @@ def load_from_hub(load: Callable[[str], T], name: str, what: str, alternative: s
         if Path(name).exists() or not _is_offline_error(error):
             raise
         raise HubUnavailableError(
-            f"{name!r} ({what}) is not in the local Hugging Face cache and could not be downloaded: "
+            f"{name!r} ({config_key}) is not in the local Hugging Face cache and could not be downloaded: "
             f"the Hub is unreachable or HF_HUB_OFFLINE=1 is set. Run once with internet access to "
-            f"cache it, set {what} to a local folder, or use {alternative}, which needs no network."
+            f"cache it, set {config_key} to a local folder, or use {alternative}, which needs no network."
         ) from error

@@ -53,16 +53,19 @@ def train(cfg: DictConfig) -> float:
     )
     log.info("Run directory: %s", cfg.paths.output_dir)
 
+    # callback_metrics contains the last logged values of the latest stage, so fit's are kept before test.
+    metrics: dict[str, float] = {}
     if cfg.get("train"):
         log.info("Training (train=true), resuming from ckpt_path=%s", cfg.get("ckpt_path"))
         trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        metrics |= {name: float(value) for name, value in trainer.callback_metrics.items()}
 
     if cfg.get("test"):
         ckpt_path = best_checkpoint(trainer, cfg)
         log.info("Testing (test=true) with checkpoint %s", ckpt_path or "none: the current weights")
         trainer.test(model, datamodule=datamodule, ckpt_path=ckpt_path)
+        metrics |= {name: float(value) for name, value in trainer.callback_metrics.items()}
 
-    metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
     monitored = monitored_value(trainer, cfg.monitor, metrics)
     write_metrics(cfg, trainer, metrics, monitored, time.perf_counter() - started)
     return monitored
@@ -126,7 +129,7 @@ def monitored_value(trainer: L.Trainer, monitor: str, metrics: dict[str, float])
     if isinstance(callback, ModelCheckpoint) and callback.best_model_score is not None:
         return float(callback.best_model_score)
     if monitor not in metrics:
-        raise RuntimeError(f"Metric {monitor!r} was never logged; logged metrics are {sorted(metrics)}.")
+        raise RuntimeError(f"Metric {monitor!r} was never logged. The logged metrics are {sorted(metrics)}.")
     return metrics[monitor]
 
 

