@@ -5,17 +5,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
-import lightning as L
 import torch
 from lightning.pytorch.utilities import rank_zero_info
 from PIL import Image
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset, random_split
+from torch.utils.data import Dataset, random_split
 from torchvision import datasets
 from torchvision.transforms import v2
 
 from finetune.backbones.base import Modality
 from finetune.backbones.torchvision import ImagePreprocessing
+from finetune.data.base import ClassificationDataModule
 
 TORCHVISION_DATASETS = {
     "cifar10": datasets.CIFAR10,
@@ -103,7 +103,7 @@ class TransformedSubset(Dataset):
         return self.transform(image), label
 
 
-class ImageClassificationDataModule(L.LightningDataModule):
+class ImageClassificationDataModule(ClassificationDataModule):
     """Image classification from CIFAR-10, Fashion-MNIST, MNIST or a folder of images.
 
     ``prepare_data`` downloads a torchvision dataset once per node, and ``setup`` reads it. Images
@@ -156,15 +156,13 @@ class ImageClassificationDataModule(L.LightningDataModule):
         max_test_samples: int | None = None,
         seed: int = 42,
     ) -> None:
-        super().__init__()
+        super().__init__(batch_size, eval_batch_size, num_workers)
         if dataset not in DATASET_NAMES:
             raise ValueError(f"Invalid data.dataset={dataset!r}. Choose one of {list(DATASET_NAMES)}.")
         self.dataset_name = dataset
         self.root = Path(root).expanduser()
         self.preprocessing = preprocessor
-        self.batch_size = batch_size
-        self.eval_batch_size = eval_batch_size or batch_size
-        self.num_workers = num_workers
+        self.collate_fn = collate
         self.augment = augment
         self.fractions = {"validation": val_fraction, "test": test_fraction}
         self.max_samples = {
@@ -173,15 +171,6 @@ class ImageClassificationDataModule(L.LightningDataModule):
             "test": max_test_samples,
         }
         self.seed = seed
-        self.splits: dict[str, TransformedSubset] | None = None
-        self.label_names: list[str] = []
-
-    @property
-    def num_classes(self) -> int:
-        """Number of classes, known after `setup`."""
-        if not self.label_names:
-            raise RuntimeError("num_classes is known only after setup() has read the data.")
-        return len(self.label_names)
 
     def prepare_data(self) -> None:
         if self.dataset_name in TORCHVISION_DATASETS:
@@ -285,27 +274,6 @@ class ImageClassificationDataModule(L.LightningDataModule):
             )
             indices["train"], indices[split] = list(kept), list(carved)
         return {split: indices[split] for split in ("train", "validation", "test")}
-
-    def _loader(self, split: str, shuffle: bool) -> DataLoader:
-        if self.splits is None:
-            raise RuntimeError("Call setup() before asking for a DataLoader.")
-        return DataLoader(
-            self.splits[split],
-            batch_size=self.batch_size if shuffle else self.eval_batch_size,
-            shuffle=shuffle,
-            collate_fn=collate,
-            num_workers=self.num_workers,
-            persistent_workers=self.num_workers > 0,
-        )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("validation", shuffle=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test", shuffle=False)
 
 
 def _subsample(indices: list[int], max_samples: int | None, seed: int) -> list[int]:

@@ -4,13 +4,12 @@ import logging
 from collections.abc import Callable
 from typing import ClassVar
 
-import lightning as L
 from datasets import DatasetDict, Value
 from lightning.pytorch.utilities import rank_zero_info
-from torch.utils.data import DataLoader
 from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase
 
 from finetune.backbones.base import Modality
+from finetune.data.base import ClassificationDataModule
 from finetune.data.splits import LABELS, carve_missing_splits, label_names, subsample
 
 log = logging.getLogger(__name__)
@@ -18,7 +17,7 @@ log = logging.getLogger(__name__)
 TRUNCATION_SIDES = ("right", "left")
 
 
-class TextClassificationDataModule(L.LightningDataModule):
+class TextClassificationDataModule(ClassificationDataModule):
     """Single-text classification from any source that returns a ``datasets.DatasetDict``.
 
     ``prepare_data`` loads and tokenizes once per node, which fills the ``datasets`` cache, and
@@ -67,7 +66,7 @@ class TextClassificationDataModule(L.LightningDataModule):
         max_test_samples: int | None = None,
         seed: int = 42,
     ) -> None:
-        super().__init__()
+        super().__init__(batch_size, eval_batch_size, num_workers)
         if truncation_side not in TRUNCATION_SIDES:
             raise ValueError(
                 f"Invalid data.truncation_side={truncation_side!r}. Choose one of {list(TRUNCATION_SIDES)}."
@@ -85,9 +84,6 @@ class TextClassificationDataModule(L.LightningDataModule):
         self.configured_label_names = label_names
         self.max_length = max_length
         self.truncation_side = truncation_side
-        self.batch_size = batch_size
-        self.eval_batch_size = eval_batch_size or batch_size
-        self.num_workers = num_workers
         self.val_fraction = val_fraction
         self.test_fraction = test_fraction
         self.max_samples = {
@@ -96,16 +92,7 @@ class TextClassificationDataModule(L.LightningDataModule):
             "test": max_test_samples,
         }
         self.seed = seed
-        self.collator = DataCollatorWithPadding(self.tokenizer)
-        self.splits: DatasetDict | None = None
-        self.label_names: list[str] = []
-
-    @property
-    def num_classes(self) -> int:
-        """Number of classes, known after `setup`."""
-        if not self.label_names:
-            raise RuntimeError("num_classes is known only after setup() has read the data.")
-        return len(self.label_names)
+        self.collate_fn = DataCollatorWithPadding(self.tokenizer)
 
     def prepare_data(self) -> None:
         if self.splits is None:  # a later stage in the same process, such as test after fit
@@ -152,24 +139,3 @@ class TextClassificationDataModule(L.LightningDataModule):
 
     def _tokenize(self, examples: dict[str, list]) -> dict[str, list]:
         return self.tokenizer(examples[self.text_column], truncation=True, max_length=self.max_length)
-
-    def _loader(self, split: str, shuffle: bool) -> DataLoader:
-        if self.splits is None:
-            raise RuntimeError("Call setup() before asking for a DataLoader.")
-        return DataLoader(
-            self.splits[split],
-            batch_size=self.batch_size if shuffle else self.eval_batch_size,
-            shuffle=shuffle,
-            collate_fn=self.collator,
-            num_workers=self.num_workers,
-            persistent_workers=self.num_workers > 0,
-        )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("validation", shuffle=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test", shuffle=False)
