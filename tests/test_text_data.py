@@ -2,6 +2,8 @@
 
 import functools
 import os
+import subprocess
+import sys
 
 import pytest
 from conftest import write_csv
@@ -178,3 +180,21 @@ def test_imdb_package_source_has_25000_reviews():
 def test_imdb_invalid_source_lists_choices():
     with pytest.raises(ValueError, match=r"'web'.*\['auto', 'hub', 'package'\]"):
         text_sources.imdb(source="web")
+
+
+def test_imdb_auto_uses_package_when_offline(tmp_path):
+    script = (
+        "from finetune.data.text_sources import imdb\n"
+        "dataset = imdb()\n"
+        "print(sorted(dataset), len(dataset['train']))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ | {"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf_home")},
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "['train'] 25000"
