@@ -103,16 +103,14 @@ def test_max_samples_subsample_each_split(tmp_path, tokenizer, imdb_rows):
     }
 
 
-def test_tokenization_cached_on_second_setup(tmp_path, tokenizer, imdb_rows):
-    train_csv = write_csv(tmp_path / "train.csv", imdb_rows)
-    first = setup(make_datamodule(tokenizer, train_csv))
-    cache_file = first.splits["train"].cache_files[0]["filename"]
-    written_at = os.stat(cache_file).st_mtime_ns
+def test_prepare_data_and_setup_tokenize_once(tmp_path, tokenizer, imdb_rows):
+    datamodule = make_datamodule(tokenizer, write_csv(tmp_path / "train.csv", imdb_rows))
 
-    second = setup(make_datamodule(tokenizer, train_csv))
+    datamodule.prepare_data()
+    prepared = datamodule.splits
+    datamodule.setup("fit")
 
-    assert second.splits["train"].cache_files[0]["filename"] == cache_file
-    assert os.stat(cache_file).st_mtime_ns == written_at
+    assert datamodule.splits is prepared
 
 
 def test_string_labels_become_class_ids(tmp_path, tokenizer, imdb_rows):
@@ -128,7 +126,16 @@ def test_string_labels_become_class_ids(tmp_path, tokenizer, imdb_rows):
 def test_missing_column_names_existing_columns(tmp_path, tokenizer, imdb_rows):
     train_csv = write_csv(tmp_path / "train.csv", imdb_rows, text_column="review")
 
-    with pytest.raises(ValueError, match=r"Missing column 'text'.*\['review', 'label'\].*data.text_column"):
+    with pytest.raises(
+        ValueError, match=r"Missing columns \['text'\].*\['review', 'label'\].*Set data.text_column "
+    ):
+        setup(make_datamodule(tokenizer, train_csv))
+
+
+def test_missing_columns_reported_together(tmp_path, tokenizer, imdb_rows):
+    train_csv = write_csv(tmp_path / "train.csv", imdb_rows, text_column="review", label_column="sentiment")
+
+    with pytest.raises(ValueError, match=r"\['text', 'label'\].*Set data.text_column and data.label_column"):
         setup(make_datamodule(tokenizer, train_csv))
 
 

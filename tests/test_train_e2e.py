@@ -2,8 +2,11 @@
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -67,6 +70,35 @@ def test_text_run_writes_checkpoint_and_test_metric(tmp_path, imdb_rows):
 
 
 @pytest.mark.slow
+def test_second_run_reads_tokenized_cache(tmp_path, imdb_rows):
+    train_csv = write_csv(tmp_path / "train.csv", imdb_rows)
+    cache = tmp_path / "datasets_cache"
+    overrides = [
+        "data=text_files",
+        f"data.dataset.data_files.train={train_csv}",
+        "data.max_length=16",
+        "data.batch_size=40",
+        "trainer.max_epochs=1",
+        "test=false",
+        "callbacks.progress_bar.refresh_rate=0",
+    ]
+
+    runs = []
+    for name in ("first", "second"):
+        result = run_train(
+            *overrides, f"hydra.run.dir={tmp_path / name}", env={"HF_DATASETS_CACHE": str(cache)}
+        )
+        runs.append((result, sorted(cache.rglob("cache-*.arrow"))))
+
+    (first, first_files), (second, second_files) = runs
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "Tokenizing" in first.stderr
+    assert "Tokenizing" not in second.stderr
+    assert second_files == first_files
+
+
+@pytest.mark.slow
 def test_image_run_writes_checkpoint_and_test_metric(tmp_path):
     image_root = make_image_folder(tmp_path / "images")
     run_dir = tmp_path / "run"
@@ -102,6 +134,46 @@ def test_uncached_hub_model_fails_fast_offline(tmp_path):
     assert result.returncode != 0
     assert "'bert-base-uncased' (model.backbone.name) is not in the local Hugging Face cache" in result.stderr
     assert "model=minilm" in result.stderr
+
+
+@pytest.fixture
+def stalled_endpoint():
+    """A server on 127.0.0.1 that accepts connections and never answers, like a filtering firewall."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    connections, stop = [], threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                connections.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for connection in connections:
+        connection.close()
+    server.close()
+
+
+def test_stalled_hub_fails_within_a_minute(tmp_path, stalled_endpoint):
+    started = time.monotonic()
+    result = run_train(
+        "model=bert",
+        "data=imdb",
+        f"hydra.run.dir={tmp_path / 'run'}",
+        env={"HF_ENDPOINT": stalled_endpoint, "HF_HOME": str(tmp_path / "hf_home")},
+        timeout=120,
+    )
+    seconds = time.monotonic() - started
+
+    assert result.returncode != 0
+    assert "'bert-base-uncased' (model.backbone.name) is not in the local Hugging Face cache" in result.stderr
+    assert seconds < 60
 
 
 def test_text_model_with_image_data_exits_before_loading(tmp_path):

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from datasets import DatasetDict, Value
+from datasets.fingerprint import Hasher
 from lightning.pytorch.utilities import rank_zero_info
 from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase
 
@@ -95,40 +96,58 @@ class TextClassificationDataModule(ClassificationDataModule):
         self.collate_fn = DataCollatorWithPadding(self.tokenizer)
 
     def prepare_data(self) -> None:
-        if self.splits is None:  # a later stage in the same process, such as test after fit
-            self._load_and_tokenize()
+        # Lightning calls this on one process per node. That process keeps the result, and the
+        # others read the datasets cache in setup().
+        if self.splits is None:
+            self.splits = self._load_and_tokenize()
 
     def setup(self, stage: str | None = None) -> None:
-        if self.splits is not None:
-            return
-        self.splits = self._load_and_tokenize()
-        sizes = ", ".join(f"{split} {len(data)}" for split, data in self.splits.items())
-        rank_zero_info(f"Text data: {sizes} examples; {self.num_classes} classes {self.label_names}")
+        if self.splits is None:
+            self.splits = self._load_and_tokenize()
 
     def _load_and_tokenize(self) -> DatasetDict:
         dataset = self.load_dataset()
         dataset = self._select_columns(dataset)
         dataset = carve_missing_splits(dataset, self.val_fraction, self.test_fraction, self.seed)
         self.label_names = label_names(dataset, self.configured_label_names)
-        dataset = DatasetDict(
-            {split: subsample(data, self.max_samples[split], self.seed) for split, data in dataset.items()}
-        )
         self.tokenizer.truncation_side = self.truncation_side
-        return dataset.map(
-            self._tokenize,
-            batched=True,
-            remove_columns=[self.text_column],
-            desc=f"Tokenizing (max_length={self.max_length}, truncation {self.truncation_side})",
-        )
+        settings = [
+            tokenizer_fingerprint(self.tokenizer),
+            self.text_column,
+            self.max_length,
+            self.truncation_side,
+        ]
+        tokenized = {}
+        for split, data in dataset.items():
+            data = subsample(data, self.max_samples[split], self.seed)
+            # An explicit fingerprint names the cache file. The automatic one hashes the tokenizer
+            # object, whose truncation state changes on its first call, so it missed the cache.
+            tokenized[split] = data.map(
+                tokenize,
+                batched=True,
+                fn_kwargs={
+                    "tokenizer": self.tokenizer,
+                    "text_column": self.text_column,
+                    "max_length": self.max_length,
+                },
+                remove_columns=[self.text_column],
+                new_fingerprint=Hasher.hash([data._fingerprint, *settings]),
+                desc=f"Tokenizing {split} (max_length={self.max_length}, truncation {self.truncation_side})",
+            )
+        sizes = ", ".join(f"{split} {len(data)}" for split, data in tokenized.items())
+        rank_zero_info(f"Text data: {sizes} examples; {self.num_classes} classes {self.label_names}")
+        return DatasetDict(tokenized)
 
     def _select_columns(self, dataset: DatasetDict) -> DatasetDict:
+        expected = {"text_column": self.text_column, "label_column": self.label_column}
         for split, data in dataset.items():
-            for column, key in ((self.text_column, "text_column"), (self.label_column, "label_column")):
-                if column not in data.column_names:
-                    raise ValueError(
-                        f"Missing column {column!r} in the {split!r} split; its columns are "
-                        f"{data.column_names}. Set data.{key} to one of them."
-                    )
+            missing = {key: column for key, column in expected.items() if column not in data.column_names}
+            if missing:
+                keys = " and ".join(f"data.{key}" for key in missing)
+                raise ValueError(
+                    f"Missing columns {list(missing.values())} in the {split!r} split, whose columns are "
+                    f"{data.column_names}. Set {keys} to one of them."
+                )
         dataset = dataset.select_columns([self.text_column, self.label_column])
         if self.label_column != LABELS:
             dataset = dataset.rename_column(self.label_column, LABELS)
@@ -137,5 +156,15 @@ class TextClassificationDataModule(ClassificationDataModule):
             dataset = dataset.class_encode_column(LABELS)
         return dataset
 
-    def _tokenize(self, examples: dict[str, list]) -> dict[str, list]:
-        return self.tokenizer(examples[self.text_column], truncation=True, max_length=self.max_length)
+
+def tokenize(
+    examples: dict[str, list], tokenizer: PreTrainedTokenizerBase, text_column: str, max_length: int
+) -> dict[str, list]:
+    """Tokenize a batch of texts without padding; the collator pads each batch."""
+    return tokenizer(examples[text_column], truncation=True, max_length=max_length)
+
+
+def tokenizer_fingerprint(tokenizer: PreTrainedTokenizerBase) -> str:
+    """Hash what decides the token ids: the tokenizer class, its vocabulary and its settings."""
+    settings = repr(sorted(tokenizer.init_kwargs.items()))
+    return Hasher.hash([type(tokenizer).__name__, sorted(tokenizer.get_vocab().items()), settings])

@@ -7,15 +7,13 @@ node) and again in ``setup`` (to read the cache).
 
 import importlib.resources
 import logging
-import socket
 from pathlib import Path
-from urllib.parse import urlparse
 
 import datasets
 from datasets import ClassLabel, DatasetDict
 from huggingface_hub import constants as hub_constants
 
-from finetune.hub import HubUnavailableError, load_from_hub
+from finetune.hub import HubUnavailableError, hub_reachable, load_from_hub
 
 log = logging.getLogger(__name__)
 
@@ -87,17 +85,18 @@ def imdb(source: str = "auto") -> DatasetDict:
             f"Invalid IMDB source {source!r}. Choose one of {list(IMDB_SOURCES)}, for example "
             f"data.dataset.source=package."
         )
-    if source == "package" or (
-        source == "auto" and not hub_constants.HF_HUB_OFFLINE and not _hub_reachable()
-    ):
+    use_package = source == "package" or (
+        source == "auto" and not hub_constants.HF_HUB_OFFLINE and not hub_reachable(IMDB_HUB_ID, "dataset")
+    )
+    if use_package:
         return _imdb_from_package()
     try:
         dataset = _load_hub_dataset(IMDB_HUB_ID, alternative="data.dataset.source=package")
     except HubUnavailableError:
         if source == "hub":
             raise
-        # Only reached with HF_HUB_OFFLINE=1 and no cached copy: the same reviews ship in a package.
-        log.info("%s is not cached and HF_HUB_OFFLINE=1 is set", IMDB_HUB_ID)
+        # With HF_HUB_OFFLINE=1 and no cached copy, or a Hub that stopped answering after the check.
+        log.info("%s is neither cached nor downloadable; the same reviews ship in a package", IMDB_HUB_ID)
         return _imdb_from_package()
     log.info("IMDB source: %s from the Hugging Face Hub or its cache", IMDB_HUB_ID)
     return DatasetDict({split: dataset[split] for split in ("train", "test")})
@@ -128,13 +127,3 @@ def _load_hub_dataset(path: str, alternative: str, **kwargs) -> DatasetDict:
         "data.dataset.path",
         alternative,
     )
-
-
-def _hub_reachable() -> bool:
-    host = urlparse(hub_constants.ENDPOINT).hostname
-    try:
-        socket.create_connection((host, 443), timeout=3).close()
-    except OSError as error:
-        log.info("The Hugging Face Hub (%s) is unreachable: %s", host, error)
-        return False
-    return True
