@@ -70,6 +70,29 @@ def test_text_run_writes_checkpoint_and_test_metric(tmp_path, imdb_rows):
 
 
 @pytest.mark.slow
+def test_test_only_run_uses_given_checkpoint(tmp_path, imdb_rows):
+    train_csv = write_csv(tmp_path / "train.csv", imdb_rows)
+    data = [
+        "data=text_files",
+        f"data.dataset.data_files.train={train_csv}",
+        "data.max_length=16",
+        "data.batch_size=40",
+    ]
+    trained = run_train(*data, "trainer.max_epochs=1", "test=false", f"hydra.run.dir={tmp_path / 'fit'}")
+    checkpoint = tmp_path / "fit" / "checkpoints" / "last.ckpt"
+
+    tested = run_train(*data, "train=false", f"ckpt_path={checkpoint}", f"hydra.run.dir={tmp_path / 'test'}")
+
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    assert tested.returncode == 0, tested.stderr[-3000:]
+    metrics = json.loads((tmp_path / "test" / "metrics.json").read_text())
+    assert 0.0 <= metrics["metrics"]["test/acc"] <= 1.0
+    assert metrics["tested_checkpoint"] == str(checkpoint)
+    assert metrics["best_score"] is None
+    assert f"Restoring states from the checkpoint path at {checkpoint}" in tested.stderr
+
+
+@pytest.mark.slow
 def test_second_run_reads_tokenized_cache(tmp_path, imdb_rows):
     train_csv = write_csv(tmp_path / "train.csv", imdb_rows)
     cache = tmp_path / "datasets_cache"

@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 RepoType = Literal["model", "dataset"]
 
-# Seconds to wait for the Hub's answer to one metadata request. A download retries several times
+# Seconds to wait for the Hub's response to one metadata request. A download retries several times
 # with backoff, so this request finds a stalled connection before a download would wait on it.
 PROBE_TIMEOUT = 10.0
 
@@ -30,8 +30,8 @@ def hub_reachable(repo_id: str, repo_type: RepoType = "model") -> bool:
     """Ask the Hub once for a repository's metadata, with `PROBE_TIMEOUT` and no retries.
 
     Returns:
-        ``True`` if the Hub answered, even with an error status such as 401 for a gated repository
-        or 404 for a missing one, which the loader then reports. ``False`` if no answer came.
+        ``True`` if the Hub responded, even with an error status such as 401 for a gated repository
+        or 404 for a missing one, which the loader then reports. ``False`` if no response came.
     """
     try:
         HfApi().repo_info(repo_id, repo_type=repo_type, timeout=PROBE_TIMEOUT)
@@ -39,9 +39,9 @@ def hub_reachable(repo_id: str, repo_type: RepoType = "model") -> bool:
         return True
     except Exception as error:  # noqa: BLE001
         # The transport error classes depend on huggingface_hub's HTTP client (requests before
-        # 1.0, httpx since), so every other exception counts as no answer, and is logged.
+        # 1.0, httpx since), so every other exception counts as no response, and is logged.
         log.info(
-            "The Hugging Face Hub (%s) did not answer for %s: %r",
+            "The Hugging Face Hub (%s) did not respond for %s: %r",
             hub_constants.ENDPOINT,
             repo_id,
             error,

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import math
 import time
 from pathlib import Path
 
@@ -19,7 +20,8 @@ def train(cfg: DictConfig) -> float:
     """Fine-tune and test the model that ``cfg`` describes, and return the monitored metric.
 
     Writes checkpoints, logs and ``metrics.json`` under ``cfg.paths.output_dir``. The return value is
-    the best ``cfg.monitor`` value seen in validation, which Hydra sweepers optimize.
+    the best ``cfg.monitor`` value seen in validation, which Hydra sweepers optimize, or NaN for a
+    test-only run (``train=false``).
 
     Raises:
         ValueError: if the backbone and the data have different modalities, or ``cfg.monitor`` is
@@ -60,14 +62,19 @@ def train(cfg: DictConfig) -> float:
         trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
         metrics |= {name: float(value) for name, value in trainer.callback_metrics.items()}
 
+    tested_checkpoint = None
     if cfg.get("test"):
-        ckpt_path = best_checkpoint(trainer, cfg)
-        log.info("Testing (test=true) with checkpoint %s", ckpt_path or "none: the current weights")
-        trainer.test(model, datamodule=datamodule, ckpt_path=ckpt_path)
+        tested_checkpoint = best_checkpoint(trainer, cfg)
+        log.info("Testing (test=true) with checkpoint %s", tested_checkpoint or "none: the current weights")
+        trainer.test(model, datamodule=datamodule, ckpt_path=tested_checkpoint)
         metrics |= {name: float(value) for name, value in trainer.callback_metrics.items()}
 
-    monitored = monitored_value(trainer, cfg.monitor, metrics)
-    write_metrics(cfg, trainer, metrics, monitored, time.perf_counter() - started)
+    if cfg.get("train"):
+        monitored = monitored_value(trainer, cfg.monitor, metrics)
+    else:
+        log.info("No training (train=false), so there is no %s to return; returning nan", cfg.monitor)
+        monitored = float("nan")
+    write_metrics(cfg, trainer, metrics, monitored, tested_checkpoint, time.perf_counter() - started)
     return monitored
 
 
@@ -135,14 +142,20 @@ def monitored_value(trainer: L.Trainer, monitor: str, metrics: dict[str, float])
 
 @rank_zero_only
 def write_metrics(
-    cfg: DictConfig, trainer: L.Trainer, metrics: dict[str, float], monitored: float, seconds: float
+    cfg: DictConfig,
+    trainer: L.Trainer,
+    metrics: dict[str, float],
+    monitored: float,
+    tested_checkpoint: str | None,
+    seconds: float,
 ) -> None:
     """Write the final metrics and where the best checkpoint is to ``metrics.json`` in the run directory."""
     callback = trainer.checkpoint_callback
     result = {
         "monitor": cfg.monitor,
-        "best_score": monitored,
+        "best_score": None if math.isnan(monitored) else monitored,  # strict JSON has no NaN
         "best_checkpoint": getattr(callback, "best_model_path", None) or None,
+        "tested_checkpoint": tested_checkpoint,
         "metrics": dict(sorted(metrics.items())),
         "num_classes": trainer.lightning_module.hparams.get("num_classes"),
         "seconds": round(seconds, 1),

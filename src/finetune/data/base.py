@@ -1,4 +1,4 @@
-"""What the text and image DataModules share: class names and the DataLoaders over their splits."""
+"""The base class of the text and image DataModules: class names and DataLoaders over the splits."""
 
 from collections.abc import Callable
 from typing import Any, ClassVar

@@ -120,8 +120,8 @@ class TextClassificationDataModule(ClassificationDataModule):
         tokenized = {}
         for split, data in dataset.items():
             data = subsample(data, self.max_samples[split], self.seed)
-            # An explicit fingerprint names the cache file. The automatic one hashes the tokenizer
-            # object, whose truncation state changes on its first call, so it missed the cache.
+            # An explicit fingerprint names the cache file, so the same data, tokenizer and settings
+            # reuse it in every run. The automatic one hashed objects that differ between runs.
             tokenized[split] = data.map(
                 tokenize,
                 batched=True,
