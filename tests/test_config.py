@@ -13,7 +13,7 @@ from omegaconf import DictConfig
 from finetune.run import check_config
 
 TEXT_MODELS = ["minilm", "bert"]
-TEXT_DATA = ["imdb", "text_files"]
+TEXT_DATA = ["imdb", "text_files", "hub_text"]
 IMAGE_MODELS = ["resnet"]
 IMAGE_DATA = ["cifar10", "fashion_mnist", "image_folder"]
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,7 +97,7 @@ def test_help_lists_config_groups():
     )
 
     assert "model: bert, minilm, resnet" in result.stdout
-    assert "data: cifar10, fashion_mnist, image_folder, imdb, text_files" in result.stdout
+    assert "data: cifar10, fashion_mnist, hub_text, image_folder, imdb, text_files" in result.stdout
 
 
 def test_experiment_overrides_model_and_data():

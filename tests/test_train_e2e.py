@@ -159,6 +159,20 @@ def test_uncached_hub_model_fails_fast_offline(tmp_path):
     assert "model=minilm" in result.stderr
 
 
+def test_uncached_hub_dataset_fails_fast_offline(tmp_path):
+    result = run_train(
+        "data=hub_text",
+        "data.dataset.path=fancyzhx/ag_news",
+        f"hydra.run.dir={tmp_path / 'run'}",
+        env={"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf_home")},
+        timeout=120,
+    )
+
+    assert result.returncode != 0
+    assert "'fancyzhx/ag_news' (data.dataset.path) is not in the local Hugging Face cache" in result.stderr
+    assert "data=text_files" in result.stderr
+
+
 @pytest.fixture
 def stalled_endpoint():
     """A server on 127.0.0.1 that accepts connections and never answers, like a filtering firewall."""

@@ -86,8 +86,8 @@ def check_config(cfg: DictConfig) -> None:
         raise ValueError(
             f"The backbone {backbone_class.__name__} takes {backbone_class.modality} input but the data "
             f"{data_class.__name__} is {data_class.modality}. Pair a text model (model=minilm, model=bert) "
-            f"with text data (data=imdb, data=text_files), or an image model (model=resnet) with image "
-            f"data (data=cifar10, data=fashion_mnist, data=image_folder)."
+            f"with text data (data=imdb, data=hub_text, data=text_files), or an image model "
+            f"(model=resnet) with image data (data=cifar10, data=fashion_mnist, data=image_folder)."
         )
     valid = get_class(cfg.model._target_).metric_names("val")
     if cfg.monitor not in valid:
