@@ -1,6 +1,5 @@
 """Text classification data: tokenized once with ``datasets.map``, padded per batch."""
 
-import logging
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -13,18 +12,17 @@ from finetune.backbones.base import Modality
 from finetune.data.base import ClassificationDataModule
 from finetune.data.splits import LABELS, carve_missing_splits, label_names, subsample
 
-log = logging.getLogger(__name__)
-
 TRUNCATION_SIDES = ("right", "left")
 
 
 class TextClassificationDataModule(ClassificationDataModule):
     """Single-text classification from any source that returns a ``datasets.DatasetDict``.
 
-    ``prepare_data`` loads and tokenizes once per node, which fills the ``datasets`` cache, and
-    ``setup`` repeats the same steps, which now read that cache, so a second run does not tokenize
-    again. Sequences are truncated to ``max_length`` and each batch is padded to its longest
-    sequence. Every batch carries ``labels``, whatever the label column is called.
+    ``prepare_data`` loads and tokenizes once per node and fills the ``datasets`` cache. ``setup``
+    in the other processes, and every later run with the same data, tokenizer and settings, read
+    that cache instead of tokenizing again. Sequences are truncated to ``max_length`` and each
+    batch is padded to its longest sequence. Every batch carries ``labels``, whatever the label
+    column is called.
 
     Args:
         dataset: called with no arguments to load the splits, for example `text_sources.imdb`.
@@ -122,6 +120,8 @@ class TextClassificationDataModule(ClassificationDataModule):
             data = subsample(data, self.max_samples[split], self.seed)
             # An explicit fingerprint names the cache file, so the same data, tokenizer and settings
             # reuse it in every run. The automatic one hashed objects that differ between runs.
+            # NOTE: datasets 5.2 has no public accessor for a dataset's fingerprint. _fingerprint is
+            # the attribute that its own transforms chain on.
             tokenized[split] = data.map(
                 tokenize,
                 batched=True,
