@@ -67,6 +67,9 @@ def test_text_run_writes_checkpoint_and_test_metric(tmp_path, imdb_rows):
     assert Path(metrics["best_checkpoint"]).is_file()
     assert (run_dir / "checkpoints" / "last.ckpt").is_file()
     assert metrics["num_classes"] == 2
+    logged_hparams = (run_dir / "csv" / "hparams.yaml").read_text()
+    assert "num_classes: 2" in logged_hparams
+    assert "weight_decay: 0.01" in logged_hparams
 
 
 @pytest.mark.slow

@@ -61,7 +61,8 @@ class ClassificationModule(L.LightningModule):
 
     def _build_head(self, num_classes: int) -> None:
         self.head = self.make_head(self.backbone.out_features, num_classes)
-        self.hparams["num_classes"] = num_classes
+        # Saved again as a whole, so the hyperparameters that loggers record include num_classes.
+        self.save_hyperparameters({**self.hparams, "num_classes": num_classes})
         metrics = MetricCollection(
             {
                 "acc": Accuracy(task="multiclass", num_classes=num_classes),
