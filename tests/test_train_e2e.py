@@ -178,7 +178,7 @@ def test_uncached_hub_dataset_fails_fast_offline(tmp_path):
 
 @pytest.fixture
 def stalled_endpoint():
-    """A server on 127.0.0.1 that accepts connections and never answers, like a filtering firewall."""
+    """A server on 127.0.0.1 that accepts connections and never responds, like a filtering firewall."""
     server = socket.create_server(("127.0.0.1", 0))
     server.settimeout(0.2)
     connections, stop = [], threading.Event()

@@ -16,18 +16,42 @@ class ClassificationDataModule(L.LightningDataModule):
 
     Args:
         batch_size: training batch size per device.
-        eval_batch_size: validation and test batch size; defaults to ``batch_size``.
+        eval_batch_size: validation and test batch size, ``batch_size`` when ``None``.
         num_workers: DataLoader worker processes.
+        val_fraction: share of train carved as validation when the source has no such split.
+        test_fraction: share of train carved as test when the source has no such split.
+        max_train_samples: keep this many training examples at random; ``None`` keeps all.
+        max_val_samples: the same for validation.
+        max_test_samples: the same for test.
+        seed: seed for carving and subsampling, so every run gets the same examples.
     """
 
     modality: ClassVar[Modality]
     collate_fn: Callable[[list[Any]], dict[str, Any]]
 
-    def __init__(self, batch_size: int, eval_batch_size: int | None, num_workers: int) -> None:
+    def __init__(
+        self,
+        batch_size: int,
+        eval_batch_size: int | None,
+        num_workers: int,
+        val_fraction: float,
+        test_fraction: float,
+        max_train_samples: int | None,
+        max_val_samples: int | None,
+        max_test_samples: int | None,
+        seed: int,
+    ) -> None:
         super().__init__()
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size or batch_size
         self.num_workers = num_workers
+        self.fractions = {"validation": val_fraction, "test": test_fraction}
+        self.max_samples = {
+            "train": max_train_samples,
+            "validation": max_val_samples,
+            "test": max_test_samples,
+        }
+        self.seed = seed
         self.splits: dict[str, Dataset] | None = None
         self.label_names: list[str] = []
 

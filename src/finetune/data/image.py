@@ -109,7 +109,7 @@ class ImageClassificationDataModule(ClassificationDataModule):
     ``prepare_data`` downloads a torchvision dataset once per node, and ``setup`` reads it. Images
     are resized and normalized as the backbone's weights expect, and grayscale images become RGB.
     A split that the source lacks is carved from train with ``seed``, so every run and every process
-    sees the same examples, and carved splits get the evaluation transform, not augmentation. Each
+    gets the same examples, and carved splits get the evaluation transform, not augmentation. Each
     batch is ``{"pixel_values": float (B, 3, crop, crop), "labels": long (B,)}``.
 
     Args:
@@ -156,7 +156,17 @@ class ImageClassificationDataModule(ClassificationDataModule):
         max_test_samples: int | None = None,
         seed: int = 42,
     ) -> None:
-        super().__init__(batch_size, eval_batch_size, num_workers)
+        super().__init__(
+            batch_size,
+            eval_batch_size,
+            num_workers,
+            val_fraction,
+            test_fraction,
+            max_train_samples,
+            max_val_samples,
+            max_test_samples,
+            seed,
+        )
         if dataset not in DATASET_NAMES:
             raise ValueError(f"Invalid data.dataset={dataset!r}. Choose one of {list(DATASET_NAMES)}.")
         self.dataset_name = dataset
@@ -164,13 +174,6 @@ class ImageClassificationDataModule(ClassificationDataModule):
         self.preprocessing = preprocessor
         self.collate_fn = collate
         self.augment = augment
-        self.fractions = {"validation": val_fraction, "test": test_fraction}
-        self.max_samples = {
-            "train": max_train_samples,
-            "validation": max_val_samples,
-            "test": max_test_samples,
-        }
-        self.seed = seed
 
     def prepare_data(self) -> None:
         if self.dataset_name in TORCHVISION_DATASETS:

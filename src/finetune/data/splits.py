@@ -15,7 +15,7 @@ def carve_missing_splits(
     """Carve ``validation`` and ``test`` out of ``train`` when the dataset lacks them.
 
     The carving depends only on ``seed`` and the fractions, so every run, and every process of a
-    distributed run, sees the same split.
+    distributed run, gets the same split.
 
     Raises:
         ValueError: if there is no ``train`` split, or a fraction needed is outside (0, 1).

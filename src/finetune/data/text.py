@@ -41,7 +41,7 @@ class TextClassificationDataModule(ClassificationDataModule):
         max_train_samples: keep this many training examples at random; ``None`` keeps all.
         max_val_samples: the same for validation.
         max_test_samples: the same for test.
-        seed: seed for carving and subsampling, so every run sees the same examples.
+        seed: seed for carving and subsampling, so every run gets the same examples.
     """
 
     modality: ClassVar[Modality] = "text"
@@ -65,7 +65,17 @@ class TextClassificationDataModule(ClassificationDataModule):
         max_test_samples: int | None = None,
         seed: int = 42,
     ) -> None:
-        super().__init__(batch_size, eval_batch_size, num_workers)
+        super().__init__(
+            batch_size,
+            eval_batch_size,
+            num_workers,
+            val_fraction,
+            test_fraction,
+            max_train_samples,
+            max_val_samples,
+            max_test_samples,
+            seed,
+        )
         if truncation_side not in TRUNCATION_SIDES:
             raise ValueError(
                 f"Invalid data.truncation_side={truncation_side!r}. Choose one of {list(TRUNCATION_SIDES)}."
@@ -83,14 +93,6 @@ class TextClassificationDataModule(ClassificationDataModule):
         self.configured_label_names = label_names
         self.max_length = max_length
         self.truncation_side = truncation_side
-        self.val_fraction = val_fraction
-        self.test_fraction = test_fraction
-        self.max_samples = {
-            "train": max_train_samples,
-            "validation": max_val_samples,
-            "test": max_test_samples,
-        }
-        self.seed = seed
         self.collate_fn = DataCollatorWithPadding(self.tokenizer)
 
     def prepare_data(self) -> None:
@@ -106,7 +108,8 @@ class TextClassificationDataModule(ClassificationDataModule):
     def _load_and_tokenize(self) -> DatasetDict:
         dataset = self.load_dataset()
         dataset = self._select_columns(dataset)
-        dataset = carve_missing_splits(dataset, self.val_fraction, self.test_fraction, self.seed)
+        fractions = self.fractions
+        dataset = carve_missing_splits(dataset, fractions["validation"], fractions["test"], self.seed)
         self.label_names = label_names(dataset, self.configured_label_names)
         self.tokenizer.truncation_side = self.truncation_side
         settings = [

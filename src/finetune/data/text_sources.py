@@ -95,7 +95,7 @@ def imdb(source: str = "auto") -> DatasetDict:
     except HubUnavailableError:
         if source == "hub":
             raise
-        # With HF_HUB_OFFLINE=1 and no cached copy, or a Hub that stopped answering after the check.
+        # With HF_HUB_OFFLINE=1 and no cached copy, or a Hub that stopped responding after the check.
         log.info("%s is neither cached nor downloadable; the same reviews ship in a package", IMDB_HUB_ID)
         return _imdb_from_package()
     log.info("IMDB source: %s from the Hugging Face Hub or its cache", IMDB_HUB_ID)
